@@ -147,3 +147,21 @@ def pointwise_variance(scheme: Scheme) -> sp.Expr:
     """V as an expression in s2 = s^2 and m2 = |m|^2 (exchangeable schemes), for lambdify."""
     f = variance_factors(scheme)
     return f.c_s * S2 + f.c_m * M2
+
+
+def partition_variance_bound(scheme: Scheme) -> sp.Expr:
+    """Worst-case c_s of a partition into n blocks of size r: V <= c_s s^2 with c_s = p^2.
+
+    Cauchy–Schwarz in each block, |sum_{i in B} (f_i - m)|^2 <= r sum_{i in B} |f_i - m|^2,
+    turns V = n sum_B |sum_{i in B}(f_i - m)|^2 into V <= n r p s^2; the bound is
+    attained when the centred contributions are aligned inside each block.
+
+    >>> from rbmtheory.schemes import Disjoint
+    >>> partition_variance_bound(Disjoint(r=sp.Symbol('r', positive=True)))
+    p**2
+    """
+    law = scheme.law()
+    if not isinstance(law, PartitionLaw):
+        raise RBMInputError(f"{scheme.spec()} is not a partition scheme")
+    block_size = law.block_size if law.blocks is None else sp.Max(*[len(b) for b in law.blocks])
+    return sp.simplify(law.n_blocks * block_size * scheme.p)
