@@ -190,10 +190,21 @@ def binomial_sum(weight: sp.Lambda, p: sp.Expr) -> sp.Expr:
     0
     """
     k = weight.variables[0]
-    rho = sp.simplify(sp.powsimp(weight(k + 1) / weight(k), force=True))
-    if not rho.has(k):
-        return sp.simplify(weight(0)) * (1 + rho * z) ** p
+    up = _ratio(weight(k + 1), weight(k), k)
+    if up is not None:
+        return sp.simplify(weight(0)) * (1 + up * z) ** p
+    down = _ratio(weight(k), weight(k + 1), k)  # w(p - j) geometric in j: the same sum read backwards
+    if down is not None:
+        return sp.simplify(weight(p)) * (z + down) ** p
     return sp.Add(*[sp.binomial(p, j) * weight(j) * z**j for j in range(as_int(p) + 1)])
+
+
+def _ratio(num: sp.Expr, den: sp.Expr, k: sp.Symbol) -> sp.Expr | None:
+    """num/den when it is a finite constant in k, else None."""
+    rho = sp.simplify(sp.powsimp(num / den, force=True))
+    if rho.has(k) or rho.has(sp.nan) or rho.is_finite is False:
+        return None
+    return rho
 
 
 @dataclass(frozen=True)
@@ -347,8 +358,9 @@ class IndependentLaw(BatchLaw):
         if not self.common:
             raise RBMInputError("only a common keep probability gives an exchangeable law")
         k, j = sp.Symbol("k", integer=True, nonnegative=True), sp.Symbol("j", integer=True)
-        w = sp.product(self.q, (j, 1, k)) * sp.product(1 - self.q, (j, k + 1, self.p))
-        return ExchangeableLaw(self.p, SizeLaw(self.p, subset_weight=sp.Lambda(k, sp.simplify(w))))
+        keep = sp.Dummy("q", positive=True)  # derive for a generic q, then put its value in
+        w = sp.product(keep, (j, 1, k)) * sp.product(1 - keep, (j, k + 1, self.p))
+        return ExchangeableLaw(self.p, SizeLaw(self.p, subset_weight=sp.Lambda(k, sp.simplify(w).subs(keep, self.q))))
 
 
 # -------------------------------------------------------------------------- product

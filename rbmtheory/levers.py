@@ -40,9 +40,10 @@ def lipschitz_pi(scheme: Scheme, lipschitz: Sequence[float] | None = None) -> sp
             return sp.simplify(law.size_law.max_size * (L / scheme.p) / inc.pi)
         if isinstance(law, PartitionLaw) and not scheme.concrete:
             return sp.simplify(law.block_size * (L / scheme.p) / law.pi)
-        lipschitz = [L / scheme.p] * int(scheme.p)
     if not scheme.concrete:
         raise RBMInputError("neuron-wise Lipschitz constants need a concrete p")
+    if lipschitz is None:  # equal L_i = L/p: maximise with L = 1, then scale
+        return L * lipschitz_pi(scheme, [sp.Integer(1) / scheme.p] * int(scheme.p))
     if len(lipschitz) != int(scheme.p):
         raise RBMInputError(f"got {len(lipschitz)} Lipschitz constants for p = {scheme.p} neurons")
     weights = [sp.nsimplify(li) / pi_i for li, pi_i in zip(lipschitz, inc.vector)]

@@ -83,13 +83,13 @@ def _blocks(value: Any) -> tuple[tuple[int, ...], ...]:
     return tuple(tuple(int(i) for i in b) for b in value)
 
 
-def _check_partition(blocks: tuple[tuple[int, ...], ...], p: int) -> None:
+def _check_partition(blocks: tuple[tuple[int, ...], ...], p: int, what: str = "disjoint blocks") -> None:
     seen: dict[int, int] = {}
     for b, block in enumerate(blocks):
         for i in block:
             if i in seen:
-                raise RBMInputError(f"disjoint blocks overlap: neuron {i} is in blocks {seen[i]} and {b}")
+                raise RBMInputError(f"{what} overlap: neuron {i} is in {seen[i]} and {b}")
             seen[i] = b
     missing = sorted(set(range(p)) - set(seen))
     if missing or max(seen) >= p:
-        raise RBMInputError(f"disjoint blocks must partition 0..{p - 1}: neuron {missing[0] if missing else max(seen)} is off")
+        raise RBMInputError(f"{what} must partition 0..{p - 1}: neuron {missing[0] if missing else max(seen)} is off")

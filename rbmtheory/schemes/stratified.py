@@ -37,7 +37,7 @@ class Stratified(Scheme):
 
     def check(self) -> None:
         super().check()
-        _check_partition(tuple(tuple(s) for s in self.strata), int(self.p))
+        _check_partition(tuple(tuple(s) for s in self.strata), int(self.p), "strata")
         for s, (stratum, r) in enumerate(zip(self.strata, self.r)):
             if r > len(stratum):
                 raise RBMInputError(f"stratified r[{s}] = {r} exceeds the {len(stratum)} neurons of stratum {s}")
