@@ -41,7 +41,12 @@ def design_matrix(scheme: Scheme, generic: bool = False) -> sp.Matrix:
     if inc.matrix is None:
         raise RBMInputError(f"the design matrix of {scheme.spec()} needs a concrete p")
     pi, joint = inc.vector, inc.matrix
-    return sp.Matrix(joint.rows, joint.cols, lambda i, k: sp.simplify(joint[i, k] / (pi[i] * pi[k]) - 1))
+    return sp.Matrix(joint.rows, joint.cols, lambda i, k: _tidy(joint[i, k] / (pi[i] * pi[k]) - 1))
+
+
+def _tidy(expr: sp.Expr) -> sp.Expr:
+    """Exact numbers stay as they are (fast for large p); expressions are simplified."""
+    return expr if expr.is_Rational else sp.simplify(expr)
 
 
 @dataclass(frozen=True)
