@@ -231,6 +231,8 @@ class ExchangeableLaw(BatchLaw):
 
     @cached_property
     def pi2(self) -> sp.Expr:
+        if self.p == 1:  # no pairs i != k: the value is vacuous, 0 keeps Delta finite
+            return sp.Integer(0)
         return sp.simplify(self.size_law.factorial_moment2 / (self.p * (self.p - 1)))
 
     def inclusion(self, i: int) -> sp.Expr:

@@ -6,16 +6,12 @@ import sympy as sp
 
 from rbmtheory.errors import RBMInputError
 from rbmtheory.inclusion import inclusion
-from rbmtheory.oracles import enumerated_inclusion, enumerated_total, enumerated_variance
-from rbmtheory.schemes import Bernoulli, P
+from rbmtheory.oracles import enumerated_inclusion, enumerated_variance
+from rbmtheory.checks import defining_law as oracle_law, enumeration_checks
+from rbmtheory.schemes import Balanced, P
 from rbmtheory.schemes.registry import scheme_from_spec
-from rbmtheory.variance import S2, M2, block_variance, neuron_moments, variance, variance_factors
+from rbmtheory.variance import S2, M2, block_variance, neuron_moments, variance_factors
 from schemes_catalogue import CATALOGUE, concrete_cases, symbolic_specs
-
-
-def oracle_law(scheme):
-    """The law as the scheme defines it (Bernoulli: the product of its masks)."""
-    return scheme.product_law() if isinstance(scheme, Bernoulli) else scheme.law()
 
 
 def random_contributions(p, d=2, seed=0):
@@ -24,23 +20,23 @@ def random_contributions(p, d=2, seed=0):
 
 
 @pytest.mark.parametrize("spec,p", concrete_cases())
-def test_inclusion_matches_enumeration(spec, p):
+def test_derivation_matches_enumeration(spec, p):
+    """pi_i, pi_ik, the Delta quadratic form and c_s s^2 + c_m |m|^2 against enumeration."""
     scheme = scheme_from_spec(spec, p=p)
-    law = oracle_law(scheme)
-    assert enumerated_total(law) == 1
-    pi, joint = enumerated_inclusion(law)
-    inc = inclusion(scheme)
-    assert list(inc.vector) == pi
-    assert inc.matrix.tolist() == joint
-    assert inc.pi_min == min(pi)
-    assert inc.expected_size == sum(pi)
+    failed = [c for c in enumeration_checks(scheme, seed=int(scheme.p)) if not c.passed]
+    assert not failed, failed
 
 
-@pytest.mark.parametrize("spec,p", concrete_cases())
-def test_variance_quadratic_form_matches_enumeration(spec, p):
-    scheme = scheme_from_spec(spec, p=p)
-    f = random_contributions(int(scheme.p), seed=int(scheme.p))
-    assert variance(scheme, f) == enumerated_variance(oracle_law(scheme), f)
+def test_enumeration_checks_catch_a_wrong_closed_form():
+    """The checks are not vacuous: a wrong override of pi_2 and of c_s is caught."""
+
+    class Broken(Balanced):
+        def closed_forms(self):
+            forms = super().closed_forms()
+            return {**forms, "pi2": forms["pi2"] * 2, "c_s": forms["c_s"] + 1}
+
+    failed = {c.name for c in enumeration_checks(Broken(r=2, p=4)) if not c.passed}
+    assert failed == {"pi_ik", "V = sum Delta_ik <f_i, f_k>", "V = c_s s^2 + c_m |m|^2"}
 
 
 @pytest.mark.parametrize("spec,ps", symbolic_specs())

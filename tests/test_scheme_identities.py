@@ -5,6 +5,7 @@ import random
 import pytest
 import sympy as sp
 
+from rbmtheory.checks import identity_checks
 from rbmtheory.inclusion import inclusion
 from rbmtheory.laws import ExchangeableLaw, SizeLaw
 from rbmtheory.levers import imbalance, lipschitz_pi
@@ -13,23 +14,27 @@ from rbmtheory.propositions import proposition_4_1
 from rbmtheory.schemes import Balanced, Bernoulli, Disjoint, P, canonical_schemes
 from rbmtheory.schemes.base import symbol
 from rbmtheory.schemes.registry import scheme_from_spec
-from rbmtheory.variance import design_matrix, partition_variance_bound, variance, variance_factors
+from rbmtheory.variance import partition_variance_bound, variance, variance_factors
 from schemes_catalogue import CATALOGUE, concrete_cases
 
 
 @pytest.mark.parametrize("spec,p", concrete_cases())
 def test_identities(spec, p):
-    scheme = scheme_from_spec(spec, p=p)
-    inc = inclusion(scheme)
-    pi, joint, n = inc.vector, inc.matrix, int(scheme.p)
-    batches = list(scheme.law().enumerate())
-    assert sum(pi) == inc.expected_size == sum(len(b) * q for b, q in batches)
-    for i in range(n):
-        # row sums: sum_k pi_ik = E[|B| 1{i in B}]
-        assert sum(joint.row(i)) == sum(len(b) * q for b, q in batches if i in b)
-        for k in range(n):
-            assert max(0, pi[i] + pi[k] - 1) <= joint[i, k] <= min(pi[i], pi[k])
-    assert design_matrix(scheme).is_positive_semidefinite
+    failed = [c for c in identity_checks(scheme_from_spec(spec, p=p)) if not c.passed]
+    assert not failed, failed
+
+
+def test_identity_checks_catch_a_bad_joint_matrix():
+    class Broken(Balanced):
+        def law(self):
+            law = super().law()
+            return type(law)(law.p, law.size_law)
+
+        def closed_forms(self):
+            return {**super().closed_forms(), "pi2": sp.Integer(1)}  # violates Frechet: pi_ik > pi_i
+
+    failed = {c.name for c in identity_checks(Broken(r=2, p=4)) if not c.passed}
+    assert "Frechet bounds" in failed and "sum_k pi_ik = E[|B| 1{i in B}]" in failed
 
 
 @pytest.mark.parametrize("spec,p", [("balanced(r=3)", 7), ("disjoint(r=2)", 6), ("pick-one", 4), ("drop-one", 5)])
