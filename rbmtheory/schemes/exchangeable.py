@@ -100,6 +100,8 @@ class Balanced(Scheme):
 
     def closed_forms(self) -> dict[str, sp.Expr]:
         p, r = self.p, self.r
+        if p == 1:  # the closed forms are 0/0 at p = r = 1: the generic derivation handles it
+            return {}
         return {
             "pi": r / p,
             "pi2": r * (r - 1) / (p * (p - 1)),
