@@ -41,6 +41,14 @@ class ReportWriter:
         self.files[name] = hashlib.sha256(data).hexdigest()
         return path
 
+    def produce(self, name: str, make) -> Path:
+        """Let ``make(path)`` write a (binary) file, e.g. a figure, and record it."""
+        path = self.out / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        make(path)
+        self.files[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+        return path
+
     def manifest(self, **extra) -> Path:
         import numpy, scipy, sympy  # versions of what produced the numbers
 
@@ -168,9 +176,7 @@ def numeric_section(writer: ReportWriter, settings: SweepSettings) -> tuple[str,
     frames = [r.points_frame().assign(scheme=r.scheme.spec()) for r in results]
     writer.write("rates.csv", pd.concat(frames).to_csv())
     writer.write("rates.json", json.dumps([r.as_dict() for r in results], indent=2) + "\n")
-    figure = writer.out / "rates.png"
-    _figure(results, figure)
-    writer.files["rates.png"] = hashlib.sha256(figure.read_bytes()).hexdigest()
+    writer.produce("rates.png", lambda path: _figure(results, path))
     text = (
         "# Trajectory rate versus theory\n\n"
         f"Default field ({problem.description or problem.name}); p = {problem.field.p}, "

@@ -5,4 +5,4 @@ Contract: a command module defines ``NAME`` (the subcommand), ``HELP`` (one line
 ``COMMANDS`` below; :mod:`reporting.cli` builds the parser from this list.
 """
 
-COMMANDS: list[str] = ["scheme", "table1", "tradeoff", "rate", "report"]
+COMMANDS: list[str] = ["scheme", "table1", "tradeoff", "rate", "report", "check"]
