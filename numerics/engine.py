@@ -252,7 +252,7 @@ def _simulate_chunk(field: Field, run: _Run, blocks: range, start: int) -> tuple
     times = run.times
     with np.errstate(over="ignore", invalid="ignore"):
         for j in range(n_times - 1):
-            rhs.batches = stream.at_step(j)
+            rhs.batches = stream.at_step(j).compact()
             stepper.step(rhs, float(times[j]), float(times[j + 1]), x)
             bad = tracker.record(j + 1, x, run.ref[j + 1])
             if bad is not None:

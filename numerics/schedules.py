@@ -97,12 +97,28 @@ class Batches:
             return field.evaluate_masked(t, x, self.weights, out=out)
         return field.evaluate_batch(t, x, self.idx, self.weights, out=out)
 
+    def compact(self) -> "Batches":
+        """Mask batches as padded index batches, so a variable-size batch costs its size.
+
+        The active neurons of each row come first; the width is the largest batch of
+        the M rows and the padding has weight 0. Index batches are returned as they are,
+        and so are masks whose largest batch is all p neurons.
+        """
+        if self.idx is not None:
+            return self
+        active = self.weights != 0.0
+        width = int(active.sum(axis=1).max(initial=0))
+        if width == active.shape[1]:
+            return self
+        order = np.argsort(~active, axis=1, kind="stable")[:, :width]
+        return Batches(order, np.take_along_axis(self.weights, order, axis=1))
+
     def indicators(self, p: int) -> NDArray[np.bool_]:
         """``(M, p)`` booleans: neuron i is in batch m."""
         if self.idx is None:
             return self.weights != 0.0
         member = np.zeros((len(self), p), dtype=bool)
-        np.put_along_axis(member, self.idx, True, axis=1)
+        np.put_along_axis(member, self.idx, self.weights != 0.0, axis=1)
         return member
 
 

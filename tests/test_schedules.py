@@ -249,3 +249,22 @@ def test_breakpoints_must_lie_on_the_integrator_grid():
     problem = Problem(field, rng.standard_normal((2, 2)), 1.0, "pw")
     with pytest.raises(RBMInputError, match="time breakpoint = 0.3 is not a multiple of dt = 0.25"):
         run_error_sweep(problem, scheme_from_spec("pick-one", p=3), [0.5], dt=0.25, realizations=4)
+
+
+def test_compact_masks_evaluate_like_masks():
+    """Padded index batches (variable sizes) give the same field as the masks they replace."""
+    from numerics.fieldfile import default_problem
+    from numerics.schedules import scheme_sampler
+    from rbmtheory.schemes.registry import scheme_from_spec
+
+    problem = default_problem(seed=1, p=12, n_points=5)
+    sampler = scheme_sampler(scheme_from_spec("bernoulli(q=1/4)", p=12))
+    masks = sampler.sample(np.random.default_rng(0), 40)
+    compact = masks.compact()
+    assert compact.idx is not None and compact.idx.shape[1] < 12
+    x = np.broadcast_to(problem.x0, (40,) + problem.x0.shape).copy()
+    a, b = np.empty_like(x), np.empty_like(x)
+    masks.evaluate(problem.field, 0.3, x, a)
+    compact.evaluate(problem.field, 0.3, x, b)
+    np.testing.assert_allclose(a, b, rtol=1e-13, atol=1e-15)
+    assert (compact.indicators(12) == masks.indicators(12)).all()
