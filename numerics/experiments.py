@@ -267,7 +267,14 @@ def rate_trajectory(
     rules, _ = switching_rules(hs, switching, problem.T, dt)
     leading = [prediction.leading_order(rule) for rule in rules]
     lambda_mc = prediction.monte_carlo_lambda(min(realizations, LAMBDA_REALIZATIONS), seed)
-    floor = max(ROUNDOFF_FLOOR, reference_check(problem, dt, method) ** 2)
+    with np.errstate(over="ignore", invalid="ignore"):
+        gap = reference_check(problem, dt, method)
+        floor = max(ROUNDOFF_FLOOR, gap**2)
+    if not np.isfinite(floor):
+        raise RBMInputError(
+            f"the full trajectory is not resolved at dt = {dt:.6g}: |x_dt - x_dt/4| = {gap:.3g} "
+            "(it blows up; reduce dt or check the field)"
+        )
     prediction_seconds = time.perf_counter() - tic - engine_seconds
     fits = _verdicts(stats, leading, trajectory_bounds(prediction, np.array(hs), switching), floor, seed)
     timing = {

@@ -84,6 +84,9 @@ def _bad(tmp_path, **change):
 
 
 EXPLODING = {"kind": "linear", "A": [[[800.0, 0.0], [0.0, 800.0]]], "x0": [[1.0, 1.0]], "T": 1.0}
+#: finite but unresolved at the default dt: overflows in the dt/4 reference check
+UNRESOLVED = {"kind": "linear", "A": [[[300.0, 0.0], [0.0, 300.0]], [[300.0, 0.0], [0.0, 300.0]]],
+              "x0": [[1.0, 1.0]], "T": 1.0}
 
 
 @pytest.mark.parametrize(
@@ -93,6 +96,7 @@ EXPLODING = {"kind": "linear", "A": [[[800.0, 0.0], [0.0, 800.0]]], "x0": [[1.0,
         ("activation", lambda t: ["--field", _bad(t, activation="swish")], "swish"),
         ("multiple", lambda t: ["--h", "0.1,0.03", "--dt", "0.02"], "multiple"),
         ("blow-up", lambda t: ["--field", _write(t, EXPLODING)], "blew up"),
+        ("unresolved", lambda t: ["--field", _write(t, UNRESOLVED), "--h", "0.5,0.25"], "blows up"),
         ("scheme", lambda t: ["--scheme", "balanced(r=99)"], "r"),
         ("number", lambda t: ["--h", "0.1,abc"], "--h"),
     ],
