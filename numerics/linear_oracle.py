@@ -180,8 +180,7 @@ def linear_oracle(
 
 def constant_field_variance(field: ConstantField, scheme: Scheme) -> float:
     """V = sum_ik Delta_ik <c_i, c_k> = E|F^omega - F|^2 (THEORY.md section 3), Delta exact."""
-    # ConstantField has no public flag for time dependence: a callable c is stored as is
-    if not isinstance(field, ConstantField) or callable(field._c):
+    if not isinstance(field, ConstantField) or field.time_dependent:
         raise RBMInputError("the constant-field oracle needs a time-independent ConstantField")
     _check_scheme(scheme, field.p)
     delta = np.array(design_matrix(scheme).tolist(), dtype=np.float64)

@@ -9,7 +9,6 @@ from rbmtheory.checks import identity_checks
 from rbmtheory.inclusion import inclusion
 from rbmtheory.laws import ExchangeableLaw, SizeLaw
 from rbmtheory.levers import imbalance, lipschitz_pi
-from rbmtheory.oracles import enumerated_variance
 from rbmtheory.propositions import proposition_4_1
 from rbmtheory.schemes import Balanced, Bernoulli, Disjoint, P, canonical_schemes
 from rbmtheory.schemes.base import symbol

@@ -38,6 +38,11 @@ class ConstantField(Field):
             shape = self._c.shape
         super().__init__(*shape, time_breakpoints)
 
+    @property
+    def time_dependent(self) -> bool:
+        """Whether c was given as a function of t."""
+        return callable(self._c)
+
     def values(self, t: float) -> FloatArray:
         """c_i(t), shape (p, d)."""
         if not callable(self._c):

@@ -19,7 +19,7 @@ from collections.abc import Callable
 
 from numerics.experiments import METRICS, RateResult, rate_trajectory
 from numerics.fieldfile import Problem, default_problem, load_problem
-from rbmtheory.errors import RBMInputError
+from reporting.commands import number
 
 NAME = "rate"
 HELP = "measure the convergence rate in h of the random batch method against its prediction"
@@ -39,17 +39,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _number(option: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise RBMInputError(f"{option} must be a number, got {text!r}") from None
-
-
 def _problem(args: argparse.Namespace) -> Problem:
     problem = load_problem(args.field) if args.field else default_problem()
     if args.T is not None:
-        problem = dataclasses.replace(problem, T=_number("--T", args.T))
+        problem = dataclasses.replace(problem, T=number("--T", args.T))
     return problem
 
 
@@ -57,8 +50,8 @@ def _trajectory(args: argparse.Namespace) -> RateResult:
     return rate_trajectory(
         _problem(args),
         args.scheme,
-        [_number("--h", h) for h in args.h.split(",")],
-        dt=None if args.dt is None else _number("--dt", args.dt),
+        [number("--h", h) for h in args.h.split(",")],
+        dt=None if args.dt is None else number("--dt", args.dt),
         method=args.method,
         switching=args.switching,
         realizations=args.realizations,

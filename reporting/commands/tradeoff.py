@@ -14,6 +14,7 @@ import sympy as sp
 
 from rbmtheory.errors import RBMInputError
 from rbmtheory.tradeoff import formulas, optimal_switching
+from reporting.commands import number
 
 NAME = "tradeoff"
 HELP = "Cost-accuracy trade-off (Section 4.2): optimal switching step h*, costs and their ratio."
@@ -53,18 +54,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--json", action="store_true", help="print one JSON object")
 
 
-def _number(option: str, text: str) -> float:
-    try:
-        return float(text)
-    except ValueError:
-        raise RBMInputError(f"{option} must be a number, got {text!r}") from None
-
-
 def _numbers(args: argparse.Namespace) -> dict[str, object]:
     missing = [option for option, dest, _ in _OPTIONS if getattr(args, dest) is None]
     if missing:
         raise RBMInputError(f"missing required option(s) {', '.join(missing)} (or use --symbolic)")
-    values = {dest: _number(option, getattr(args, dest)) for option, dest, _ in _OPTIONS}
+    values = {dest: number(option, getattr(args, dest)) for option, dest, _ in _OPTIONS}
     return dataclasses.asdict(optimal_switching(**values))
 
 
