@@ -16,7 +16,7 @@ import sympy as sp
 
 from rbmtheory.levers import lipschitz_pi
 from rbmtheory.schemes.base import Scheme
-from rbmtheory.variance import integrated_variance
+from rbmtheory.variance import integrated_variance, readable
 
 LAMBDA, L_PI, T, H = sp.symbols("Lambda L_pi T h", positive=True)
 
@@ -34,4 +34,4 @@ def s_bound(scheme: Scheme | None = None) -> sp.Expr:
     if scheme is None:
         return S_BOUND
     lam = integrated_variance(scheme) if scheme.exchangeable else LAMBDA
-    return sp.simplify(S_BOUND.subs({L_PI: lipschitz_pi(scheme), LAMBDA: lam}))
+    return readable(S_BOUND.subs({L_PI: lipschitz_pi(scheme), LAMBDA: lam}))

@@ -68,7 +68,27 @@ def reduce_exchangeable(a: sp.Expr, b: sp.Expr, p: sp.Expr) -> tuple[sp.Expr, sp
     sum_sq = p * (S2 + M2)
     sq_sum = p**2 * M2
     v = sp.expand(a * sum_sq + b * (sq_sum - sum_sq))
-    return sp.factor(sp.simplify(v.coeff(S2))), sp.factor(sp.simplify(v.coeff(M2)))
+    return readable(v.coeff(S2)), readable(v.coeff(M2))
+
+
+def readable(expr: sp.Expr) -> sp.Expr:
+    """Factored, with a leading minus sign absorbed into a factor: p (1 - q)/q, not -p (q - 1)/q.
+
+    >>> q, p = sp.symbols('q p', positive=True)
+    >>> readable(p / q - p)
+    p*(1 - q)/q
+    """
+    e = sp.powsimp(sp.factor(sp.simplify(expr)), combine="exp")
+    e = e.replace(sp.exp, lambda arg: sp.exp(sp.factor(arg)))
+    if not e.could_extract_minus_sign():
+        return e
+    num, den = sp.fraction(e)
+    factors = list(sp.Mul.make_args(-num))
+    for j, f in enumerate(factors):
+        if f.is_Add:
+            factors[j] = -f
+            return sp.Mul(*factors) / den
+    return e
 
 
 def variance_factors(scheme: Scheme, generic: bool = False) -> VarianceFactors:
