@@ -62,7 +62,7 @@ class SchemeAnalysis:
             r"\pi_i": inc.pi if inc.pi is not None else inc.vector.T,
             r"\pi_{ik}\ (i \ne k)": inc.pi2,
             r"\pi_{\min}": inc.pi_min,
-            r"\mathbb{E}|B|": inc.expected_size,
+            r"\mathrm{E}|B|": inc.expected_size,
             "c_s": self.factors.c_s if self.factors else None,
             "c_m": self.factors.c_m if self.factors else None,
             r"\Lambda": self.lam,

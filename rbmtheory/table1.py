@@ -30,7 +30,7 @@ from rbmtheory.variance import SIGMA_M, SIGMA_S, partition_variance_bound, varia
 FORMATS = ("md", "latex", "csv", "json")
 TITLES = {
     "md": ["Scheme", "pi_i", "pi_min", "E|B|", "c_s", "c_m", "Lambda", "iota", "order of Lambda", "order of S_bound"],
-    "latex": ["Scheme", r"$\pi_i$", r"$\pi_{\min}$", r"$\mathbb{E}|B|$", "$c_s$", "$c_m$", r"$\Lambda$",
+    "latex": ["Scheme", r"$\pi_i$", r"$\pi_{\min}$", r"$\mathrm{E}|B|$", "$c_s$", "$c_m$", r"$\Lambda$",
               r"$\iota$", r"order of $\Lambda$", r"order of $S$"],
 }
 KEYS = ["scheme", "pi", "pi_min", "expected_batch_size", "c_s", "c_m", "Lambda", "imbalance", "order_Lambda", "order_S_bound"]

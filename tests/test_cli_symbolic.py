@@ -109,3 +109,17 @@ def test_python_m_entry_point():
     proc = subprocess.run([sys.executable, "-m", "rbmtheory", "scheme", "pick-one", "--p", "3", "--json"],
                           capture_output=True, text=True, check=True)
     assert json.loads(proc.stdout)["pi"] == ["1/3"] * 3
+
+
+@pytest.mark.skipif(not __import__("shutil").which("pdflatex"), reason="pdflatex not installed")
+def test_table1_latex_compiles(tmp_path):
+    """The LaTeX table compiles inside a plain article (no extra packages)."""
+    from rbmtheory.table1 import render_table1
+
+    for scaling in ("mean-field", "unit"):
+        doc = tmp_path / f"t-{scaling}.tex"
+        doc.write_text("\\documentclass{article}\\begin{document}\\tiny\n" + render_table1("latex", scaling)
+                       + "\\end{document}\n")
+        proc = subprocess.run(["pdflatex", "-interaction=nonstopmode", "-halt-on-error", doc.name],
+                              cwd=tmp_path, capture_output=True, text=True)
+        assert proc.returncode == 0, proc.stdout[-2000:]
