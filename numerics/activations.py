@@ -28,14 +28,25 @@ ELU (alpha = 1) is C^1 with sigma' Lipschitz (constant 1); sigma'' jumps at 0
 (the value at z = 0 is taken from the left branch).  For ReLU sigma'(0) = 0 and
 sigma'' = 0 (almost everywhere).
 
+Fast path: when llvmlite is installed (the optional ``fast`` extra), tanh and GELU
+run the vectorised kernels of :mod:`numerics._fastmath`, JIT-compiled on first use
+(~30 ms each; GELU ~8x faster than scipy's ``ndtr``, accurate to 1e-15 relative,
+tanh to 4e-16 absolute, see that module); otherwise, or with the environment
+variable ``RBMTHEORY_FASTMATH=0``, they use numpy/scipy. ``Tanh(fast=False)`` and
+``GELU(fast=False)`` always take the numpy/scipy path (the reference
+implementation).
+
 >>> get_activation("tanh").sup_derivative
 1.0
 """
 from __future__ import annotations
 
+import importlib.util
 import math
+import os
 import warnings
 from abc import ABC, abstractmethod
+from types import ModuleType
 
 import numpy as np
 from numpy.typing import ArrayLike, NDArray
@@ -115,19 +126,106 @@ def _prepare(z: ArrayLike, out: FloatArray | None) -> tuple[FloatArray, FloatArr
     return z, out
 
 
-class Tanh(Activation):
-    """tanh, evaluated as 2 / (1 + e^(-2z)) - 1.
+FASTMATH_ENV = "RBMTHEORY_FASTMATH"  # "0": never use the JIT kernels
+_fast_state: ModuleType | None | bool = False  # False: not looked up yet
+
+
+def fast_kernels() -> ModuleType | None:
+    """:mod:`numerics._fastmath` if llvmlite is usable, else ``None`` (looked up once, lazily).
+
+    Looked up on the first evaluation of a tanh or GELU activation, so that importing
+    this module does not load LLVM.
+    """
+    global _fast_state
+    if _fast_state is False:
+        module = None
+        if os.environ.get(FASTMATH_ENV, "1").strip() != "0" and importlib.util.find_spec("llvmlite") is not None:
+            from numerics import _fastmath as module  # imports llvmlite
+
+            if not module.AVAILABLE:
+                module = None
+        _fast_state = module
+    return _fast_state
+
+
+def _run_in_place(kernel, z: FloatArray, out: FloatArray) -> None:
+    """out <- kernel(z) with an in-place kernel of :mod:`numerics._fastmath`.
+
+    The kernel works on ``out`` itself (after copying ``z`` there unless ``out``
+    already holds it), so it never reads and writes through two aliasing arrays,
+    which would stop LLVM from vectorising the loop.
+    """
+    flags = out.flags
+    if flags.c_contiguous and flags.writeable:
+        if not (out is z or (z.strides == out.strides and _address(z) == _address(out))):
+            # a ufunc pass, not np.copyto: memmove (rep movsb) runs ~10x slower on
+            # AMD Zen 3 when the two addresses are close modulo 4 KiB
+            np.multiply(z, 1.0, out=out)
+        kernel(out)
+    else:  # strided or read-only out: compute in a contiguous copy
+        tmp = np.array(z, dtype=np.float64, order="C")
+        kernel(tmp)
+        out[...] = tmp
+
+
+def _address(a: FloatArray) -> int:
+    return a.__array_interface__["data"][0]
+
+
+class _FastPathMixin:
+    """Selects the JIT kernels (``fast=None``: when available) or numpy/scipy."""
+
+    def __init__(self, fast: bool | None = None) -> None:
+        if fast and fast_kernels() is None:
+            raise RBMInputError(
+                f"{type(self).__name__}(fast=True) needs llvmlite >= 0.44 (pip install 'rbmtheory[fast]'); "
+                f"it is not importable or disabled by {FASTMATH_ENV}=0"
+            )
+        self._fast = fast
+
+    @property
+    def fast(self) -> bool:
+        """Whether the JIT kernels of :mod:`numerics._fastmath` are used."""
+        return self._fast is not False and fast_kernels() is not None
+
+    def _kernels(self) -> ModuleType | None:
+        return None if self._fast is False else fast_kernels()
+
+    def _dispatch(self, which: str, z: FloatArray, out: FloatArray) -> None:
+        """The kernel ``<name>_<which>`` of :mod:`numerics._fastmath`, or ``_<which>_numpy``."""
+        kernels = self._kernels()
+        if kernels is None:
+            getattr(self, f"_{which}_numpy")(z, out)
+        else:
+            _run_in_place(getattr(kernels, f"{self.name}_{which}"), z, out)
+
+    def _value(self, z: FloatArray, out: FloatArray) -> None:
+        self._dispatch("value", z, out)
+
+    def _derivative(self, z: FloatArray, out: FloatArray) -> None:
+        self._dispatch("derivative", z, out)
+
+    def _second_derivative(self, z: FloatArray, out: FloatArray) -> None:
+        self._dispatch("second_derivative", z, out)
+
+
+class Tanh(_FastPathMixin, Activation):
+    """tanh, evaluated as 2 / (1 + e^(-2z)) - 1 (numpy path).
 
     This form costs one ``exp`` and is about twice as fast as ``np.tanh`` on the
     benchmark machine; its absolute error is below 4e-16 (tested), which is all
-    that matters for the field (there is no relative accuracy near z = 0).
+    that matters for the field (there is no relative accuracy near z = 0). The JIT
+    kernel computes sign(z) (1 - e) / (1 + e), e = e^(-2|z|), with its own exp:
+    ~1.7 ns per element against ~6 ns, same absolute accuracy.
     """
 
     name = "tanh"
     sup_derivative = 1.0
     sup_second_derivative = 4.0 / (3.0 * math.sqrt(3.0))
 
-    def _value(self, z: FloatArray, out: FloatArray) -> None:
+    # numpy reference path
+
+    def _value_numpy(self, z: FloatArray, out: FloatArray) -> None:
         np.multiply(z, -2.0, out=out)
         with np.errstate(over="ignore"):  # e^(-2z) = inf gives the exact limit -1
             np.exp(out, out=out)
@@ -135,14 +233,14 @@ class Tanh(Activation):
         np.divide(2.0, out, out=out)
         np.subtract(out, 1.0, out=out)
 
-    def _derivative(self, z: FloatArray, out: FloatArray) -> None:
-        self._value(z, out)  # 1 - tanh^2
+    def _derivative_numpy(self, z: FloatArray, out: FloatArray) -> None:
+        self._value_numpy(z, out)  # 1 - tanh^2
         np.square(out, out=out)
         np.subtract(1.0, out, out=out)
 
-    def _second_derivative(self, z: FloatArray, out: FloatArray) -> None:
+    def _second_derivative_numpy(self, z: FloatArray, out: FloatArray) -> None:
         th = np.empty_like(z)
-        self._value(z, th)  # -2 tanh (1 - tanh^2) = 2 tanh (tanh^2 - 1)
+        self._value_numpy(z, th)  # -2 tanh (1 - tanh^2) = 2 tanh (tanh^2 - 1)
         np.square(th, out=out)
         np.subtract(out, 1.0, out=out)
         np.multiply(out, th, out=out)
@@ -172,22 +270,29 @@ class Sigmoid(Activation):
         np.multiply(out, complement, out=out)
 
 
-class GELU(Activation):
-    """Exact GELU z Phi(z), Phi the standard normal cdf (erf form, no tanh approximation)."""
+class GELU(_FastPathMixin, Activation):
+    """Exact GELU z Phi(z), Phi the standard normal cdf (erf form, no tanh approximation).
+
+    The numpy path uses ``scipy.special.ndtr`` (~10-20 ns per element); the JIT
+    kernels (:mod:`numerics._fastmath`, ~2.5 ns) are also more accurate in the far
+    left tail, where ndtr's relative error grows to 2.4e-13 (z near -37).
+    """
 
     name = "gelu"
     sup_derivative = 0.5 * (1.0 + math.erf(1.0)) + math.exp(-1.0) / math.sqrt(math.pi)
     sup_second_derivative = 2.0 * _INV_SQRT_2PI
 
-    def _value(self, z: FloatArray, out: FloatArray) -> None:
+    # numpy/scipy reference path
+
+    def _value_numpy(self, z: FloatArray, out: FloatArray) -> None:
         np.multiply(z, special.ndtr(z), out=out)
 
-    def _derivative(self, z: FloatArray, out: FloatArray) -> None:
+    def _derivative_numpy(self, z: FloatArray, out: FloatArray) -> None:
         z_pdf = _normal_pdf(z)
         np.multiply(z_pdf, z, out=z_pdf)
         np.add(special.ndtr(z), z_pdf, out=out)
 
-    def _second_derivative(self, z: FloatArray, out: FloatArray) -> None:
+    def _second_derivative_numpy(self, z: FloatArray, out: FloatArray) -> None:
         z = np.clip(z, -40.0, 40.0)  # phi = 0 beyond; avoids inf * 0 for huge |z|
         pdf = _normal_pdf(z)
         np.square(z, out=out)
@@ -196,7 +301,8 @@ class GELU(Activation):
 
 
 def _normal_pdf(z: FloatArray) -> FloatArray:
-    pdf = np.clip(z, -40.0, 40.0)  # phi(40) underflows to 0: no overflow in z^2
+    pdf = np.empty_like(z)  # an array also for 0-d z (ufuncs return 0-d results as scalars)
+    np.clip(z, -40.0, 40.0, out=pdf)  # phi(40) underflows to 0: no overflow in z^2
     np.square(pdf, out=pdf)
     np.multiply(pdf, -0.5, out=pdf)
     np.exp(pdf, out=pdf)
@@ -212,7 +318,8 @@ class ELU(Activation):
     sup_second_derivative = 1.0
 
     def _value(self, z: FloatArray, out: FloatArray) -> None:
-        negative_part = np.minimum(z, 0.0)
+        negative_part = np.empty_like(z)  # an array also for 0-d z
+        np.minimum(z, 0.0, out=negative_part)
         np.expm1(negative_part, out=negative_part)
         np.maximum(z, 0.0, out=out)
         np.add(out, negative_part, out=out)
