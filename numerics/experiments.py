@@ -43,7 +43,7 @@ from numpy.typing import ArrayLike, NDArray
 from numerics.engine import ErrorStats, reference_check, run_error_sweep
 from numerics.fieldfile import Problem
 from numerics.predictions import LeadingOrder, MonteCarloLambda, TrajectoryPrediction, predict_trajectory
-from numerics.rates import ROUNDOFF_FLOOR, RateVerdict, judge
+from numerics.rates import FAIL, INCONCLUSIVE, ROUNDOFF_FLOOR, RateVerdict, judge
 from numerics.schedules import switching_rules
 from numerics.theory_bridge import concrete_scheme
 from rbmtheory.errors import RBMInputError
@@ -210,8 +210,31 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+#: a slope FAIL counts only when the largest h of the fitted window has h L_pi at most this
+ASYMPTOTIC_HL = 1.0
+
+
+def _pre_asymptotic(verdict: RateVerdict, l_pi: float) -> RateVerdict:
+    """Downgrade a slope FAIL to INCONCLUSIVE when the window is outside h L_pi <= 1.
+
+    The O(h) law is the leading term of an expansion in h times the field's Lipschitz
+    scale; with h L_pi > 1 at the largest fitted h the window is pre-asymptotic and a
+    slope far from 1 says nothing about the theorem. A violated rigorous bound stays
+    a FAIL whatever h is.
+    """
+    if verdict.status != FAIL or verdict.bound_ok is False or verdict.fit is None:
+        return verdict
+    scale = float(np.max(verdict.fit.h)) * l_pi
+    if scale <= ASYMPTOTIC_HL:
+        return verdict
+    reason = (f"{verdict.reason}; but h L_pi = {scale:.3g} > {ASYMPTOTIC_HL:g} at the largest fitted h: "
+              "outside the asymptotic regime, add smaller h")
+    return dataclasses.replace(verdict, status=INCONCLUSIVE, reason=reason)
+
+
 def _verdicts(
-    stats: list[ErrorStats], leading: list[LeadingOrder], bounds: FloatArray | None, floor: float, seed: int
+    stats: list[ErrorStats], leading: list[LeadingOrder], bounds: FloatArray | None, floor: float, seed: int,
+    l_pi: float,
 ) -> dict[str, RateVerdict]:
     """One verdict per metric; C_lead and the bound where the theory gives them."""
     hs = np.array([s.h for s in stats])
@@ -223,10 +246,10 @@ def _verdicts(
     for name in METRICS:
         y = np.array([v[name][0] for v in values])
         se = np.array([v[name][1] for v in values])
-        out[name] = judge(
+        out[name] = _pre_asymptotic(judge(
             hs, y, se, floor=floor, c_lead=predicted[name], bound=covered[name],
             realizations=stats[0].realizations, seed=seed,
-        )
+        ), l_pi)
     if out["e_sup"].fit is not None:
         out["e_sup"] = dataclasses.replace(out["e_sup"], reason=f"{out['e_sup'].reason}; {E_SUP_NOTE}")
     return out
@@ -276,7 +299,8 @@ def rate_trajectory(
             "(it blows up; reduce dt or check the field)"
         )
     prediction_seconds = time.perf_counter() - tic - engine_seconds
-    fits = _verdicts(stats, leading, trajectory_bounds(prediction, np.array(hs), switching), floor, seed)
+    fits = _verdicts(stats, leading, trajectory_bounds(prediction, np.array(hs), switching), floor, seed,
+                     prediction.l_pi)
     timing = {
         "engine": engine_seconds,
         "prediction": prediction_seconds,

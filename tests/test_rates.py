@@ -156,3 +156,16 @@ def test_bad_input():
         judge(H, [1, 2, np.nan, 4], [0.1] * 4)
     with pytest.raises(RBMInputError):
         fit_power_law([0.1, 0.1], [1.0, 1.0], [0.1, 0.1])
+
+
+def test_slope_fail_outside_the_asymptotic_regime_is_inconclusive():
+    """A wrong slope with h L_pi > 1 is pre-asymptotic (INCONCLUSIVE), with h L_pi <= 1 a FAIL."""
+    from numerics.experiments import _pre_asymptotic
+
+    h = np.array([0.4, 0.2, 0.1, 0.05])
+    y = 0.3 * h**0.5
+    verdict = judge(h, y, 1e-3 * y)
+    assert verdict.status == "FAIL"
+    assert _pre_asymptotic(verdict, l_pi=1.0).status == "FAIL"
+    relaxed = _pre_asymptotic(verdict, l_pi=10.0)
+    assert relaxed.status == "INCONCLUSIVE" and "asymptotic regime" in relaxed.reason
