@@ -6,10 +6,9 @@ import sympy as sp
 
 from rbmtheory.analysis import analyse
 from rbmtheory.asymptotics import order_in_p
+from rbmtheory.checks import enumeration_checks, small_p_values
 from rbmtheory.laws import ExchangeableLaw
-from rbmtheory.oracles import enumerated_inclusion, enumerated_variance
-from rbmtheory.schemes import Bernoulli, Scheme
-from rbmtheory.variance import M2, S2, neuron_moments, variance
+from rbmtheory.schemes import Scheme
 
 
 def _m(expr: sp.Expr) -> str:
@@ -45,29 +44,21 @@ def _variance_steps(analysis) -> list[str]:
     ]
 
 
-def _enumeration_check(scheme: Scheme, p: int) -> list[str]:
-    concrete = scheme.at(p) if not scheme.concrete else scheme
-    law = concrete.product_law() if isinstance(concrete, Bernoulli) else concrete.law()
-    pi, joint = enumerated_inclusion(law)
-    analysis = analyse(concrete)
-    inc = analysis.inclusion
-    ok_pi = list(inc.vector) == pi and inc.matrix.tolist() == joint
-    f = [[sp.Rational((3 * i) % 7 - 3, 1 + i % 3), sp.Rational(i % 4 - 1, 2)] for i in range(int(concrete.p))]
-    exact = enumerated_variance(law, f)
-    if analysis.factors is not None:
-        s2, m2 = neuron_moments(f)
-        derived = (analysis.factors.c_s * S2 + analysis.factors.c_m * M2).subs({S2: s2, M2: m2})
-    else:
-        derived = variance(concrete, f)
-    return [
-        f"- Enumeration at p = {concrete.p} ({sum(1 for _ in law.enumerate())} batches, exact rationals): "
-        f"pi and pi_ik {'agree' if ok_pi else 'DISAGREE'}; "
-        f"V on a test field: derived {derived}, enumerated {exact} ({'agree' if derived == exact else 'DISAGREE'}).",
-    ]
+def _enumeration_check(scheme: Scheme) -> list[str]:
+    """The derivation against exact enumeration at the largest of the first three enumerable p."""
+    lines = []
+    for p in small_p_values(scheme)[-1:]:
+        concrete = scheme if scheme.concrete else scheme.at(p)
+        checks = enumeration_checks(concrete)
+        verdict = "all agree" if all(c.passed for c in checks) else "DISAGREE: " + ", ".join(
+            c.name for c in checks if not c.passed)
+        lines.append(f"- Enumeration at p = {p} (exact rationals; {checks[0].detail}): "
+                     + ", ".join(c.name for c in checks) + f" — {verdict}.")
+    return lines
 
 
-def worked_derivation(scheme: Scheme, check_p: int = 7) -> str:
-    """Markdown: the derivation steps for ``scheme`` and the enumeration check at ``check_p``."""
+def worked_derivation(scheme: Scheme) -> str:
+    """Markdown: the derivation steps for ``scheme`` and the enumeration check at a small p."""
     analysis = analyse(scheme)
     inc = analysis.inclusion
     lines = [f"## Worked derivation: `{scheme.spec()}` (p = {scheme.p})", ""]
@@ -82,6 +73,6 @@ def worked_derivation(scheme: Scheme, check_p: int = 7) -> str:
     if scheme.exchangeable and not scheme.concrete:
         lines.append(f"- Order in p (mean-field): Lambda {order_in_p(analysis.lam)}, "
                      f"S_bound {order_in_p(analysis.s_bound)}.")
-    lines += _enumeration_check(scheme, check_p)
+    lines += _enumeration_check(scheme)
     return "\n".join(lines) + "\n"
 

@@ -32,3 +32,11 @@ def test_check_cli_bad_spec_is_one_line(capsys):
     assert main(["check", "balanced(r=0)"]) == 2
     err = capsys.readouterr().err
     assert "r must be a positive integer" in err and len(err.strip().splitlines()) == 1
+
+
+def test_worked_derivation_picks_a_valid_p():
+    """balanced(r=8) has no p = 7: the enumeration check runs at an enumerable p >= r."""
+    from reporting.derivation import worked_derivation
+
+    text = worked_derivation(scheme_from_spec("balanced(r=8)"))
+    assert "Enumeration at p = 10" in text and "all agree" in text
