@@ -183,6 +183,7 @@ def constant_field_variance(field: ConstantField, scheme: Scheme) -> float:
     if not isinstance(field, ConstantField) or field.time_dependent:
         raise RBMInputError("the constant-field oracle needs a time-independent ConstantField")
     _check_scheme(scheme, field.p)
+    # exact Delta rounded here, not through numerics.theory_bridge: the oracle stays independent
     delta = np.array(design_matrix(scheme).tolist(), dtype=np.float64)
     c = field.values(0.0)
     return float(np.einsum("ik,id,kd->", delta, c, c))
